@@ -1,0 +1,145 @@
+"""The ``gridgeo`` command: argument parsing, logging and progress bars; no analysis logic."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from gridgeo import __version__
+from gridgeo.errors import GridgeoError
+
+log = logging.getLogger("gridgeo")
+
+
+def _progress(total: int, desc: str, unit: str):
+    """A tqdm bar on a terminal, nothing otherwise; returns (update, close)."""
+    if not sys.stderr.isatty():
+        return (lambda *_: None), (lambda: None)
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+    return (lambda k=1: bar.update(k if isinstance(k, int) else 1)), bar.close
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gridgeo.demo import run_demo
+    from gridgeo.profile import load_profile
+
+    profile = load_profile(args.profile) if args.profile else None
+    if args.scale <= 0 or args.scale > 1:
+        raise GridgeoError(f"--scale must be in (0, 1], got {args.scale}")
+    from gridgeo.profile import default_profile
+
+    months = list((profile or default_profile()).demo["months"])
+    update, close = _progress(len(months), "生成演示数据", "月")
+    t0 = time.perf_counter()
+    try:
+        written = run_demo(args.out, seed=args.seed, scale=args.scale, profile=profile, progress=update)
+    finally:
+        close()
+    for m, n in written.items():
+        print(f"写入 {Path(args.out) / 'cases' / (m + '.parquet')}：{n:,} 件案件")
+    print(f"演示数据完成：{len(written)} 个月，共 {sum(written.values()):,} 件，用时 {time.perf_counter() - t0:.1f} 秒")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from gridgeo.crs import parse_crs
+    from gridgeo.ingest import ingest_files
+    from gridgeo.profile import default_profile, load_profile
+
+    profile = load_profile(args.profile) if args.profile else default_profile()
+    crs = parse_crs(args.crs) if args.crs else None
+    overrides = None
+    if args.mapping:
+        overrides = _read_mapping(args.mapping)
+    report = ingest_files(args.files, store=args.out, crs=crs, profile=profile, overrides=overrides)
+    rej = sum(report.rejected.values())
+    print(f"读取 {report.read:,} 行；入库 {report.stored:,} 件；拒收 {rej:,} 行")
+    for reason, k in sorted(report.rejected.items(), key=lambda kv: -kv[1]):
+        print(f"  拒收原因 {reason}：{k:,}")
+    if report.swapped:
+        print(f"  坐标两轴互换并已纠正：{report.swapped:,}")
+    if report.outside:
+        print(f"  坐标超出城市范围（已置空，案件保留）：{report.outside:,}")
+    if report.dropped_personal:
+        print(f"  未入库的个人信息列：{', '.join(report.dropped_personal)}")
+    for m in sorted(report.months):
+        print(f"  写入 {Path(args.out) / 'cases' / (m + '.parquet')}")
+    for f in report.reject_files:
+        print(f"  拒收清单 {f}")
+    return 0
+
+
+def _read_mapping(path: str) -> dict[str, str]:
+    """A mapping file: JSON {"raw header": "canonical"} or CSV with columns header,column."""
+    p = Path(path)
+    if not p.is_file():
+        raise GridgeoError(f"{p}: mapping file not found")
+    text = p.read_text(encoding="utf-8-sig")
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise GridgeoError(f"{p}: not valid JSON ({e.msg}, line {e.lineno})") from None
+        return {str(k): str(v) for k, v in data.items()}
+    rows = [line.split(",") for line in text.splitlines() if line.strip()]
+    if rows and rows[0][0].strip().lower() == "header":
+        rows = rows[1:]
+    bad = [i + 2 for i, r in enumerate(rows) if len(r) != 2]
+    if bad:
+        raise GridgeoError(f"{p}: rows {bad[:5]} do not have two columns (header,column)")
+    return {r[0].strip(): r[1].strip() for r in rows}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridgeo", description="城市网格化管理案件的热点分析、地图与月度通报")
+    p.add_argument("--version", action="version", version=f"gridgeo {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug, tracebacks)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="generate the calibrated demo months and run every output stage")
+    d.add_argument("--out", required=True, help="output folder (created)")
+    d.add_argument("--seed", type=int, default=None, help="random seed (default: the calibration's)")
+    d.add_argument("--scale", type=float, default=1.0, help="shrink case counts by this factor (0 < F ≤ 1)")
+    d.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
+    d.set_defaults(func=cmd_demo)
+
+    i = sub.add_parser("ingest", help="read case exports into a store: STORE/cases/YYYY-MM.parquet + rejects")
+    i.add_argument("files", nargs="+", help="CSV, XLSX, Parquet, GeoJSON, GeoPackage or Shapefile exports")
+    i.add_argument("--crs", help="coordinates' system: wgs84, cgcs2000, gcj02, bd09 or EPSG:NNNN "
+                                 "(default: the file's own CRS, else wgs84)")
+    i.add_argument("--out", required=True, help="the store folder")
+    i.add_argument("--mapping", help="header mapping file (JSON or CSV header,column) overriding the built-in aliases")
+    i.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
+    i.set_defaults(func=cmd_ingest)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose > 1 else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    if not args.verbose:
+        logging.getLogger("gridgeo").setLevel(max(level, logging.WARNING))
+    try:
+        return int(args.func(args) or 0)
+    except GridgeoError as e:
+        if args.verbose:
+            raise
+        print(f"gridgeo {args.command}: 错误：{e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gridgeo: 已中断", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
