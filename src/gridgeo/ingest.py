@@ -62,8 +62,8 @@ def parse_times(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     rest = out.isna() & ~empty
     if rest.any():
         u = t[rest]
-        num = pd.to_numeric(u, errors="coerce")
-        serial = num.between(20000, 80000)
+        num = pd.to_numeric(u, errors="coerce").astype("float64")
+        serial = num.between(20000, 80000).fillna(False).astype(bool)
         if serial.any():
             days = num[serial]
             out.loc[days.index] = (pd.Timestamp("1899-12-30") + pd.to_timedelta(days * 86400.0, unit="s")).dt.round("s")
@@ -78,7 +78,7 @@ def parse_times(s: pd.Series) -> tuple[pd.Series, pd.Series]:
             ok = parts["year"].notna()
             if ok.any():
                 out.loc[parts.index[ok]] = pd.to_datetime(parts[ok], errors="coerce")
-    bad = out.isna() & ~empty
+    bad = (out.isna() & ~empty).astype(bool)
     return out.astype("datetime64[ns]"), bad
 
 
@@ -88,8 +88,7 @@ def _notes_add(notes: np.ndarray, mask: np.ndarray, text: pd.Series | str) -> No
         return
     idx = np.flatnonzero(mask)
     vals = text.to_numpy()[idx] if isinstance(text, pd.Series) else np.full(len(idx), text, dtype=object)
-    cur = notes[idx]
-    notes[idx] = np.where(cur == None, vals, cur.astype(object) + "; " + vals.astype(object))  # noqa: E711
+    notes[idx] = [v if c is None else f"{c}; {v}" for c, v in zip(notes[idx], vals)]
 
 
 def normalise_cases(

@@ -140,8 +140,12 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
             s = df[col]
         elif col in _DEFAULTS:
             s = pd.Series(_DEFAULTS[col], index=df.index)
+        elif dtype == "float64":
+            s = pd.Series(np.nan, index=df.index, dtype="float64")
+        elif dtype == TS:
+            s = pd.Series(pd.NaT, index=df.index, dtype=TS)
         else:
-            s = pd.Series(pd.NA if dtype != TS else pd.NaT, index=df.index, dtype="object")
+            s = pd.Series(pd.NA, index=df.index, dtype=dtype)
         if col in _DEFAULTS:
             s = s.fillna(_DEFAULTS[col]) if s.dtype == object or s.isna().any() else s
         if dtype == TS:
