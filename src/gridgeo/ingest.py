@@ -18,6 +18,7 @@ from gridgeo.schema import (
     as_float,
     bool_values,
     conform,
+    map_values,
     match_headers,
     normalise_header,
 )
@@ -53,10 +54,10 @@ def parse_times(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
         return out.astype("datetime64[ns]"), pd.Series(False, index=s.index)
-    if pd.api.types.is_numeric_dtype(s):
-        t = s.astype("string")
-    else:
+    if s.dtype == object:  # spreadsheet cells: datetimes, numbers and text mixed
         t = s.map(lambda v: v.isoformat(sep=" ") if hasattr(v, "isoformat") else v).astype("string").str.strip()
+    else:
+        t = s.astype("string").str.strip()
     empty = t.isna() | (t == "")
     out = pd.to_datetime(t, format="%Y-%m-%d %H:%M:%S", errors="coerce")
     rest = out.isna() & ~empty
@@ -82,11 +83,13 @@ def parse_times(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out.astype("datetime64[ns]"), bad
 
 
-def _notes_add(notes: np.ndarray, mask: np.ndarray, text: pd.Series | str) -> None:
-    """Append ``text`` to the notes of the rows in ``mask`` (in place)."""
+def _notes_add(notes: np.ndarray, mask: np.ndarray, text) -> None:
+    """Append ``text`` (a string, or a function giving a Series of texts) to the notes of the rows in ``mask``."""
     if not mask.any():
         return
     idx = np.flatnonzero(mask)
+    if callable(text):
+        text = text()
     vals = text.to_numpy()[idx] if isinstance(text, pd.Series) else np.full(len(idx), text, dtype=object)
     notes[idx] = [v if c is None else f"{c}; {v}" for c, v in zip(notes[idx], vals)]
 
@@ -145,7 +148,7 @@ def normalise_cases(
             txt = col[c].astype("string").fillna("")
             reason[miss] = ("立案时间缺失或无法解析（列 " + inv[c] + "）：'" + txt[miss] + "'").to_numpy()
         else:
-            _notes_add(notes, badv, ("无法解析的" + _TIME_LABEL[c] + "：'" + col[c].astype("string") + "'"))
+            _notes_add(notes, badv, lambda c=c: "无法解析的" + _TIME_LABEL[c] + "：'" + col[c].astype("string") + "'")
 
     dup = cid.duplicated(keep="first").to_numpy() & ~no_id & (reason == None)  # noqa: E711
     if dup.any():
@@ -155,10 +158,10 @@ def normalise_cases(
     src_lookup = profile.sources.lookup()
     if "source" in col:
         s = col["source"].astype("string").str.strip()
-        mapped = s.map(lambda v: src_lookup.get(normalise_header(v)) if isinstance(v, str) else None).astype("string")
+        mapped = map_values(s, src_lookup, keep=False, normalise=True)
         unknown = mapped.isna().to_numpy()
         given = (s.notna() & (s != "")).to_numpy()
-        _notes_add(notes, unknown & given, "来源'" + s.fillna("") + "'不在来源表中，记为其他")
+        _notes_add(notes, unknown & given, lambda: "来源'" + s.fillna("") + "'不在来源表中，记为其他")
         _notes_add(notes, unknown & ~given, "来源缺失，记为其他")
         df["source"] = mapped.fillna("其他")
     else:
@@ -177,16 +180,16 @@ def normalise_cases(
         k = col["kind"].astype("string").str.strip().str.replace("类", "", regex=False)
         kinds = k.where(k.isin(["事件", "部件"]))
         other = (kinds.isna() & k.notna() & (k != "")).to_numpy()
-        _notes_add(notes, other, "类型'" + k.fillna("") + "'不是事件或部件")
+        _notes_add(notes, other, lambda: "类型'" + k.fillna("") + "'不是事件或部件")
         df["kind"] = kinds
 
     cats = profile.categories
     lookup = cats.lookup()
     if "minor" in col:
         m = col["minor"].astype("string").str.strip()
-        canon = m.map(lambda v: lookup.get(v, v) if isinstance(v, str) else v).astype("string")
+        canon = map_values(m, lookup, keep=True)
         unknown = (~canon.isin(cats.table["minor"]) & canon.notna() & (canon != "")).to_numpy()
-        _notes_add(notes, unknown, "小类'" + m.fillna("") + "'不在分类表中")
+        _notes_add(notes, unknown, lambda: "小类'" + m.fillna("") + "'不在分类表中")
         df["minor"] = canon
     t = cats.table.set_index("minor")
     minor = df["minor"] if "minor" in df else pd.Series(pd.NA, index=raw.index, dtype="string")
@@ -203,9 +206,9 @@ def normalise_cases(
             df[c] = col[c].astype("string").str.strip()
     if "area" in col:
         a = col["area"].astype("string").str.strip()
-        a = a.map(lambda v: profile.area_aliases.get(v, v) if isinstance(v, str) else v).astype("string")
+        a = map_values(a, profile.area_aliases, keep=True)
         unknown = (~a.isin(profile.areas) & a.notna() & (a != "")).to_numpy()
-        _notes_add(notes, unknown, "区属'" + a.fillna("") + "'不是本市管理区")
+        _notes_add(notes, unknown, lambda: "区属'" + a.fillna("") + "'不是本市管理区")
         df["area"] = a
     for c in ("rework_count",):
         if c in col:
@@ -221,13 +224,12 @@ def normalise_cases(
         x, y = as_float(col["x"]).to_numpy(), as_float(col["y"]).to_numpy()
         given = (col["x"].astype("string").fillna("").str.strip() != "").to_numpy()
         unparsed = given & ~np.isfinite(x)
-        _notes_add(notes, unparsed, "坐标无法解析：'" + col["x"].astype("string").fillna("") + "', '"
+        _notes_add(notes, unparsed, lambda: "坐标无法解析：'" + col["x"].astype("string").fillna("") + "', '"
                    + col["y"].astype("string").fillna("") + "'")
         lon, lat, sw, out = to_wgs84_checked(x, y, crs, profile.extent)
         _notes_add(notes, sw, "坐标两轴互换，已纠正")
-        xs = pd.Series(x).astype("string").fillna("")
-        ys = pd.Series(y).astype("string").fillna("")
-        _notes_add(notes, out, "坐标(" + xs + ", " + ys + ")超出城市范围（按 " + crs.name + "），已置空")
+        _notes_add(notes, out, lambda: "坐标(" + pd.Series(x).astype("string").fillna("") + ", "
+                   + pd.Series(y).astype("string").fillna("") + ")超出城市范围（按 " + crs.name + "），已置空")
         lon[out] = np.nan
         lat[out] = np.nan
         df["lon"], df["lat"] = lon, lat

@@ -105,6 +105,18 @@ def normalise_header(name: object) -> str:
     return _HEADER_JUNK.sub("", str(name)).lower()
 
 
+def map_values(s: pd.Series, lookup: dict[str, str], *, keep: bool, normalise: bool = False) -> pd.Series:
+    """Map each value through ``lookup`` (after :func:`normalise_header` if ``normalise``).
+
+    Unmatched values stay as they are (``keep``) or become null. Works on the distinct values only,
+    so a month of rows costs no more than its few hundred distinct spellings.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    keys = [normalise_header(u) if normalise else u for u in uniques]
+    mapped = np.array([lookup.get(k, u if keep else None) for k, u in zip(keys, uniques)] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=s.index, dtype="string")
+
+
 _ALIAS_LOOKUP = {normalise_header(a): col for col, names in HEADER_ALIASES.items() for a in names}
 _ALIAS_LOOKUP.update({normalise_header(c): c for c in CASE_COLUMNS})
 
@@ -258,6 +270,10 @@ def as_float(s: pd.Series) -> pd.Series:
     """Numbers from text (full-width digits and commas allowed); anything else becomes NaN."""
     if pd.api.types.is_numeric_dtype(s):
         return s.astype("float64")
-    t = s.astype("string").str.strip().str.translate(str.maketrans("０１２３４５６７８９．－，", "0123456789.-,"))
-    t = t.str.replace(",", "", regex=False)
-    return pd.to_numeric(t, errors="coerce").astype("float64").where(lambda v: np.isfinite(v))
+    t = s.astype("string").str.strip()
+    out = pd.to_numeric(t, errors="coerce").astype("float64")
+    retry = out.isna() & t.notna() & (t != "")
+    if retry.any():  # full-width digits, thousands separators
+        u = t[retry].str.translate(str.maketrans("０１２３４５６７８９．－，", "0123456789.-,")).str.replace(",", "", regex=False)
+        out[retry] = pd.to_numeric(u, errors="coerce").astype("float64")
+    return out.where(np.isfinite(out))
