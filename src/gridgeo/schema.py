@@ -180,6 +180,24 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
 # --- reference tables -------------------------------------------------------------------------
 
 
+def _read_table(path: Path, need: set[str], what: str) -> pd.DataFrame:
+    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = need - set(t.columns)
+    if missing:
+        raise InputError(f"{path}: {what} table lacks columns {sorted(missing)}; see data/{Path(path).name}")
+    return t
+
+
+def _alias_lookup(names: pd.Series, aliases: pd.Series, key=lambda v: v) -> dict[str, str]:
+    """Every spelling (the name and its ``|``-separated aliases, through ``key``) → the canonical name."""
+    out: dict[str, str] = {}
+    for name, alt in zip(names, aliases):
+        out[key(name)] = name
+        for a in filter(None, str(alt).split("|")):
+            out.setdefault(key(a), name)
+    return out
+
+
 @dataclass(frozen=True)
 class Categories:
     """The class table (大类 → 小类) with weights, key-campaign flags and time limits."""
@@ -188,11 +206,7 @@ class Categories:
 
     @classmethod
     def read(cls, path: Path) -> Categories:
-        t = pd.read_csv(path, dtype=str, keep_default_na=False)
-        need = {"kind", "major", "minor", "code", "weight", "is_key", "time_limit", "time_unit"}
-        missing = need - set(t.columns)
-        if missing:
-            raise InputError(f"{path}: class table lacks columns {sorted(missing)}; see data/categories.csv")
+        t = _read_table(path, {"kind", "major", "minor", "code", "weight", "is_key", "time_limit", "time_unit"}, "class")
         problems = []
         dup = t["minor"][t["minor"].duplicated()]
         if len(dup):
@@ -211,18 +225,7 @@ class Categories:
 
     def lookup(self) -> dict[str, str]:
         """Every known spelling of a minor class (name and aliases) → its canonical name."""
-        out = {}
-        for name, aliases in zip(self.table["minor"], self.table["aliases"]):
-            out[name] = name
-            for a in filter(None, str(aliases).split("|")):
-                out.setdefault(a, name)
-        return out
-
-    def row(self, minor: str) -> pd.Series:
-        hit = self.table[self.table["minor"] == minor]
-        if hit.empty:
-            raise KeyError(minor)
-        return hit.iloc[0]
+        return _alias_lookup(self.table["minor"], self.table["aliases"])
 
 
 @dataclass(frozen=True)
@@ -233,19 +236,11 @@ class Sources:
 
     @classmethod
     def read(cls, path: Path) -> Sources:
-        t = pd.read_csv(path, dtype=str, keep_default_na=False)
-        missing = {"source", "platform", "aliases"} - set(t.columns)
-        if missing:
-            raise InputError(f"{path}: source table lacks columns {sorted(missing)}; see data/sources.csv")
-        return cls(t)
+        return cls(_read_table(path, {"source", "platform", "aliases"}, "source"))
 
     def lookup(self) -> dict[str, str]:
-        out = {}
-        for name, aliases in zip(self.table["source"], self.table["aliases"]):
-            out[normalise_header(name)] = name
-            for a in filter(None, aliases.split("|")):
-                out.setdefault(normalise_header(a), name)
-        return out
+        """Every spelling of a source, normalised as by :func:`normalise_header` → its canonical name."""
+        return _alias_lookup(self.table["source"], self.table["aliases"], normalise_header)
 
     def platform_of(self) -> dict[str, str]:
         return dict(zip(self.table["source"], self.table["platform"]))
