@@ -147,6 +147,9 @@ def test_six_months_and_determinism(small_store):
 
     months = sorted(p.stem for p in (small_store / "cases").glob("*.parquet"))
     assert months == [f"2024-0{m}" for m in range(1, 7)]
+    # demo runs the later stages into the same folder: the bulletin of every month
+    assert sorted(p.name for p in (small_store / "bulletin").glob("2024-06.*")) == [
+        "2024-06.docx", "2024-06.html", "2024-06.json", "2024-06.md"]
     sizes = {m: len(pd.read_parquet(small_store / "cases" / f"{m}.parquet")) for m in months}
     june = sizes["2024-06"]
     assert june == pytest.approx(213025 * 0.02, rel=0.02)

@@ -44,6 +44,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         close()
     for m, n in written.items():
         print(f"写入 {Path(args.out) / 'cases' / (m + '.parquet')}：{n:,} 件案件")
+    from gridgeo.bulletin import write_bulletin
+
+    for m in written:
+        write_bulletin(args.out, m, args.out, profile=profile)
+        print(f"写入 {Path(args.out) / 'bulletin' / m}.{{json,md,html,docx}}")
     print(f"演示数据完成：{len(written)} 个月，共 {sum(written.values()):,} 件，用时 {time.perf_counter() - t0:.1f} 秒")
     return 0
 
@@ -73,6 +78,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"  写入 {Path(args.out) / 'cases' / (m + '.parquet')}")
     for f in report.reject_files:
         print(f"  拒收清单 {f}")
+    return 0
+
+
+def cmd_bulletin(args: argparse.Namespace) -> int:
+    from gridgeo.bulletin import read_scores, write_bulletin
+    from gridgeo.profile import load_profile
+
+    profile = load_profile(args.profile) if args.profile else None
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    scores = read_scores(args.scores) if args.scores else None
+    b = write_bulletin(args.store, args.month, args.out, formats=formats, profile=profile, scores=scores,
+                       denominator=args.denominator)
+    print(f"读取 {args.store}：{args.month} 立案 {b['registered']:,} 件")
+    for f in formats:
+        print(f"写入 {Path(args.out) / 'bulletin' / f'{args.month}.{f}'}")
     return 0
 
 
@@ -119,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--mapping", help="header mapping file (JSON or CSV header,column) overriding the built-in aliases")
     i.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
     i.set_defaults(func=cmd_ingest)
+
+    b = sub.add_parser("bulletin", help="write the monthly bulletin (通报) as JSON, Markdown, HTML and Word")
+    b.add_argument("store", help="the store folder (or the --out of gridgeo demo)")
+    b.add_argument("--month", required=True, help="YYYY-MM")
+    b.add_argument("--out", required=True, help="output folder; writes OUT/bulletin/<month>.<format>")
+    b.add_argument("--format", default="json,md,html,docx", help="comma-separated: json, md, html, docx")
+    b.add_argument("--scores", help="official score table (CSV with 区属, 得分) for section 一")
+    b.add_argument("--denominator", choices=["registered", "due"], default="registered",
+                   help="closure rates over cases registered (Kunming) or cases due in the month (应结案数)")
+    b.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
+    b.set_defaults(func=cmd_bulletin)
     return p
 
 
