@@ -47,6 +47,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from gridgeo.bulletin import write_bulletin
 
     for m in written:
+        run_hotspots(args.out, m, args.out, profile=profile)
+        print(f"写入 {Path(args.out) / 'hotspots' / m}.gpkg")
         write_bulletin(args.out, m, args.out, profile=profile)
         print(f"写入 {Path(args.out) / 'bulletin' / m}.{{json,md,html,docx}}")
     print(f"演示数据完成：{len(written)} 个月，共 {sum(written.values()):,} 件，用时 {time.perf_counter() - t0:.1f} 秒")
@@ -96,6 +98,52 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_hotspots(store: str, month: str, out: str, *, profile=None, **opts) -> dict:
+    """Compute and write the hotspot layers of one month (GeoPackage + CSV summaries); return the layers."""
+    import pandas as pd
+
+    from gridgeo.boundaries import load_boundaries
+    from gridgeo.errors import InputError
+    from gridgeo.hotspots import hotspot_layers
+    from gridgeo.io import read_store, store_months, write_csv, write_layers
+    from gridgeo.profile import default_profile
+
+    profile = profile or default_profile()
+    months = [m for m in store_months(store) if m <= month]
+    if month not in months:
+        raise InputError(f"{store}: no cases for {month}; the store has {', '.join(store_months(store)) or 'no months'}")
+    cases = pd.DataFrame(read_store(store, months[-6:]).drop(columns="geometry"))
+    layers = hotspot_layers(cases, month=month, boundaries=load_boundaries(profile), profile=profile, **opts)
+    base = Path(out) / "hotspots"
+    gpkg = {k: layers[k] for k in ("cells", "clusters", "case_clusters", "emerging")}
+    write_layers(gpkg, base / f"{month}.gpkg")
+    cells = layers["cells"]
+    write_csv(pd.DataFrame(cells.drop(columns="geometry")), base / f"{month}-cells.csv")
+    write_csv(pd.DataFrame(layers["clusters"].drop(columns="geometry")), base / f"{month}-clusters.csv")
+    write_csv(pd.DataFrame(layers["emerging"].drop(columns="geometry")), base / f"{month}-emerging.csv")
+    return layers
+
+
+def cmd_hotspots(args: argparse.Namespace) -> int:
+    from gridgeo.profile import load_profile
+
+    profile = load_profile(args.profile) if args.profile else None
+    if args.resolution not in range(7, 11):
+        raise GridgeoError(f"--resolution must be 7 to 10, got {args.resolution}")
+    layers = run_hotspots(args.store, args.month, args.out, profile=profile, area=args.area, minor=args.minor,
+                          resolution=args.resolution, eps_m=args.eps, min_samples=args.min_samples, method=args.method)
+    cells = layers["cells"]
+    rep = layers["geocode"]
+    print(f"读取 {args.store}：{args.month}，对比月份 {', '.join(layers['months'])}")
+    print("地理编码：" + "，".join(f"{k} {v:,}" for k, v in rep.methods.items()))
+    if rep.area_disagrees or rep.street_disagrees:
+        print(f"  坐标与平台所填区属不一致 {rep.area_disagrees:,} 件，街道不一致 {rep.street_disagrees:,} 件")
+    print(f"H3 网格 {len(cells):,} 个（分辨率 {args.resolution}），显著热点 {(cells['gi_bin'] > 0).sum():,} 个，"
+          f"显著冷点 {(cells['gi_bin'] < 0).sum():,} 个；聚类 {len(layers['clusters']):,} 个")
+    print(f"写入 {Path(args.out) / 'hotspots' / (args.month + '.gpkg')}（图层 cells, clusters, case_clusters, emerging）")
+    return 0
+
+
 def _read_mapping(path: str) -> dict[str, str]:
     """A mapping file: JSON {"raw header": "canonical"} or CSV with columns header,column."""
     p = Path(path)
@@ -140,6 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
     i.set_defaults(func=cmd_ingest)
 
+    h = sub.add_parser("hotspots", help="H3 bins, Gi* hot cells (FDR), DBSCAN clusters and emerging hotspots")
+    h.add_argument("store", help="the store folder (or the --out of gridgeo demo)")
+    h.add_argument("--month", required=True, help="YYYY-MM")
+    h.add_argument("--out", required=True, help="output folder; writes OUT/hotspots/<month>.gpkg and CSV summaries")
+    h.add_argument("--area", help="one management area only, e.g. 官渡区")
+    h.add_argument("--class", dest="minor", help="one minor class only, e.g. 非法小广告")
+    h.add_argument("--resolution", type=int, default=9, help="H3 resolution 7–10 (default 9)")
+    h.add_argument("--eps", type=float, help="DBSCAN eps in metres (default: per class, data/cluster-params.csv)")
+    h.add_argument("--min-samples", type=int, help="DBSCAN min_samples in cases (default: per class)")
+    h.add_argument("--method", choices=["dbscan", "hdbscan"], default="dbscan")
+    h.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
+    h.set_defaults(func=cmd_hotspots)
+
     b = sub.add_parser("bulletin", help="write the monthly bulletin (通报) as JSON, Markdown, HTML and Word")
     b.add_argument("store", help="the store folder (or the --out of gridgeo demo)")
     b.add_argument("--month", required=True, help="YYYY-MM")
@@ -156,10 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose > 1 else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
-    if not args.verbose:
-        logging.getLogger("gridgeo").setLevel(max(level, logging.WARNING))
+    level = logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
+    logging.getLogger("gridgeo").setLevel(logging.ERROR if args.quiet else level)
     try:
         return int(args.func(args) or 0)
     except GridgeoError as e:

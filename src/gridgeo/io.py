@@ -224,3 +224,15 @@ def write_month(store: str | Path, month: str, cases: pd.DataFrame, *, merge: bo
     both = both.sort_values(["registered_at", "case_id"], kind="stable").reset_index(drop=True)
     _write_parquet(to_geodataframe(both), path)
     return len(new)
+
+
+def write_layers(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+    """Write GeoDataFrames as the layers of one GeoPackage (atomically; times as ISO text for QGIS)."""
+    with atomic_path(path) as tmp:
+        tmp.unlink()
+        for name, g in layers.items():
+            g = g.copy()
+            for c in g.columns:
+                if pd.api.types.is_datetime64_any_dtype(g[c]):
+                    g[c] = g[c].dt.strftime("%Y-%m-%d %H:%M:%S")
+            g.to_file(tmp, layer=name, driver="GPKG")

@@ -51,6 +51,7 @@ class Profile:
     zones: list[str]
     calendar: dict[str, Any] = field(default_factory=dict)
     demo: dict[str, Any] = field(default_factory=dict)
+    cluster_params_path: Path | None = None
 
     @cached_property
     def categories(self) -> Categories:
@@ -114,6 +115,7 @@ def load_profile(path: str | Path | None = None) -> Profile:
         zones=list(areas.get("zones", [])),
         calendar=cfg.get("calendar", {}),
         demo=cfg.get("demo", {}),
+        cluster_params_path=(base / tables["cluster_params"]).resolve() if "cluster_params" in tables else None,
     )
 
 
