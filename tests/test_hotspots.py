@@ -256,3 +256,20 @@ def test_hotspots_edge_inputs(small_store, tmp_path, capsys):
     write_month(store, "2024-07", pd.DataFrame([{**base, "case_id": "R", "lon": 102.7183, "lat": 25.0389,
                                                   "registered_at": pd.Timestamp("2024-07-03 10:00")}]))
     assert main(["hotspots", str(store), "--month", "2024-07", "--out", str(tmp_path / "u")]) == 0
+
+
+@pytest.mark.parametrize("minor", ["非法小广告", "共享单车"])
+def test_planted_concentrations_of_yiliu_are_clusters_and_hot_cells(june, kb, profile, minor):
+    from gridgeo.hotspots import hotspot_layers
+
+    cases = pd.DataFrame(june.drop(columns="geometry"))
+    layers = hotspot_layers(cases, month="2024-06", boundaries=kb, profile=profile, minor=minor)
+    cl = layers["clusters"]
+    yl = cl[cl["street"] == "矣六街道"].sort_values("count", ascending=False)
+    assert len(yl) >= 3
+    cells = layers["cells"].set_index("h3")
+    top = yl.head(3)
+    hot = [cells.loc[h3.latlng_to_cell(la, lo, 9), "gi_bin"] for la, lo in zip(top["centroid_lat"], top["centroid_lon"])]
+    assert min(hot) >= 2, hot  # FDR-significant at 95 % or more
+    sig = cells[cells["gi_bin"] > 0]
+    assert (sig["area"] == "官渡区").any()

@@ -188,30 +188,34 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
     i.set_defaults(func=cmd_ingest)
 
-    h = sub.add_parser("hotspots", help="H3 bins, Gi* hot cells (FDR), DBSCAN clusters and emerging hotspots")
-    h.add_argument("store", help="the store folder (or the --out of gridgeo demo)")
-    h.add_argument("--month", required=True, help="YYYY-MM")
-    h.add_argument("--out", required=True, help="output folder; writes OUT/hotspots/<month>.gpkg and CSV summaries")
+    h = _store_command(sub, "hotspots", "H3 bins, Gi* hot cells (FDR), DBSCAN clusters and emerging hotspots",
+                       "OUT/hotspots/<month>.gpkg and CSV summaries")
     h.add_argument("--area", help="one management area only, e.g. 官渡区")
     h.add_argument("--class", dest="minor", help="one minor class only, e.g. 非法小广告")
     h.add_argument("--resolution", type=int, default=9, help="H3 resolution 7–10 (default 9)")
     h.add_argument("--eps", type=float, help="DBSCAN eps in metres (default: per class, data/cluster-params.csv)")
     h.add_argument("--min-samples", type=int, help="DBSCAN min_samples in cases (default: per class)")
     h.add_argument("--method", choices=["dbscan", "hdbscan"], default="dbscan")
-    h.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
     h.set_defaults(func=cmd_hotspots)
 
-    b = sub.add_parser("bulletin", help="write the monthly bulletin (通报) as JSON, Markdown, HTML and Word")
-    b.add_argument("store", help="the store folder (or the --out of gridgeo demo)")
-    b.add_argument("--month", required=True, help="YYYY-MM")
-    b.add_argument("--out", required=True, help="output folder; writes OUT/bulletin/<month>.<format>")
+    b = _store_command(sub, "bulletin", "write the monthly bulletin (通报) as JSON, Markdown, HTML and Word",
+                       "OUT/bulletin/<month>.<format>")
     b.add_argument("--format", default="json,md,html,docx", help="comma-separated: json, md, html, docx")
     b.add_argument("--scores", help="official score table (CSV with 区属, 得分) for section 一")
     b.add_argument("--denominator", choices=["registered", "due"], default="registered",
                    help="closure rates over cases registered (Kunming) or cases due in the month (应结案数)")
-    b.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
     b.set_defaults(func=cmd_bulletin)
     return p
+
+
+def _store_command(sub, name: str, help_text: str, writes: str) -> argparse.ArgumentParser:
+    """A command that reads a store for one month: STORE --month YYYY-MM --out DIR [--profile TOML]."""
+    c = sub.add_parser(name, help=help_text)
+    c.add_argument("store", help="the store folder (or the --out of gridgeo demo)")
+    c.add_argument("--month", required=True, help="YYYY-MM")
+    c.add_argument("--out", required=True, help=f"output folder; writes {writes}")
+    c.add_argument("--profile", help="city profile TOML (default: the shipped Kunming profile)")
+    return c
 
 
 def main(argv: Sequence[str] | None = None) -> int:
