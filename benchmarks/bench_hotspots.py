@@ -18,6 +18,7 @@ import json
 import subprocess
 import sys
 import time
+import tracemalloc
 
 EPS, K = 50.0, 10
 
@@ -97,11 +98,36 @@ def dbscan_ours(demo: str, n: int) -> dict:
     from gridgeo.profile import default_profile
 
     lon, lat = dbscan_points(demo, n)
+    xy = project(lon, lat, default_profile().metric_crs)
+    tracemalloc.start()
     t = time.perf_counter()
-    lab = cluster_labels(project(lon, lat, default_profile().metric_crs), eps_m=EPS, min_samples=K)
+    lab = cluster_labels(xy, eps_m=EPS, min_samples=K)
     sec = time.perf_counter() - t
+    step_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
     np.save("/tmp/bench_dbscan_ours.npy", lab)
-    return {"seconds": sec, "points": len(lon), "clusters": int(lab.max() + 1), "noise": int((lab < 0).sum())}
+    return {"seconds": sec, "step_peak_mb": step_mb, "points": len(lon), "clusters": int(lab.max() + 1),
+            "noise": int((lab < 0).sum())}
+
+
+def dbscan_proj(demo: str, n: int) -> dict:
+    """scikit-learn's DBSCAN on every point in the same projected coordinates: the label reference."""
+    import numpy as np
+    from sklearn.cluster import DBSCAN
+
+    from gridgeo.clusters import project
+    from gridgeo.profile import default_profile
+
+    lon, lat = dbscan_points(demo, n)
+    xy = project(lon, lat, default_profile().metric_crs)
+    t = time.perf_counter()
+    m = DBSCAN(eps=EPS, min_samples=K, algorithm="kd_tree").fit(xy)
+    sec = time.perf_counter() - t
+    np.save("/tmp/bench_dbscan_proj.npy", m.labels_)
+    core = np.zeros(len(lon), bool)
+    core[m.core_sample_indices_] = True
+    np.save("/tmp/bench_dbscan_core.npy", core)
+    return {"seconds": sec, "points": len(lon), "clusters": int(m.labels_.max() + 1), "noise": int((m.labels_ < 0).sum())}
 
 
 def dbscan_base(demo: str, n: int) -> dict:
@@ -109,20 +135,22 @@ def dbscan_base(demo: str, n: int) -> dict:
     from sklearn.cluster import DBSCAN
 
     lon, lat = dbscan_points(demo, n)
+    rad = np.radians(np.column_stack([lat, lon]))
+    tracemalloc.start()
     t = time.perf_counter()
-    m = DBSCAN(eps=EPS / 6371008.8, min_samples=K, metric="haversine", algorithm="ball_tree").fit(np.radians(np.column_stack([lat, lon])))
+    m = DBSCAN(eps=EPS / 6371008.8, min_samples=K, metric="haversine", algorithm="ball_tree").fit(rad)
     sec = time.perf_counter() - t
-    np.save("/tmp/bench_dbscan_base.npy", m.labels_)
-    core = np.zeros(len(lon), bool)
-    core[m.core_sample_indices_] = True
-    np.save("/tmp/bench_dbscan_core.npy", core)
-    return {"seconds": sec, "points": len(lon), "clusters": int(m.labels_.max() + 1), "noise": int((m.labels_ < 0).sum())}
+    step_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return {"seconds": sec, "step_peak_mb": step_mb, "points": len(lon), "clusters": int(m.labels_.max() + 1),
+            "noise": int((m.labels_ < 0).sum())}
 
 
 def child(mode: str, demo: str, arg: str) -> None:
     import resource
 
-    fn = {"ours": ours, "baseline": baseline, "dbscan_ours": dbscan_ours, "dbscan_base": dbscan_base}[mode]
+    fn = {"ours": ours, "baseline": baseline, "dbscan_ours": dbscan_ours, "dbscan_base": dbscan_base,
+          "dbscan_proj": dbscan_proj}[mode]
     out = fn(demo, int(arg) if mode.startswith("dbscan") else arg)
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
@@ -143,23 +171,26 @@ def main() -> None:
     ap.add_argument("demo")
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--skip-year", action="store_true")
+    ap.add_argument("--dbscan-only", action="store_true")
     a = ap.parse_args()
-    for which in ("month", *(() if a.skip_year else ("year",))):
+    for which in () if a.dbscan_only else ("month", *(() if a.skip_year else ("year",))):
         o, b = run("ours", a.demo, which), run("baseline", a.demo, which)
         print(f"{which}: gridgeo {o}\n{which}: baseline {b}")
         if "seconds" in o and "seconds" in b:
             print(f"{which}: speed-up {b['seconds'] / o['seconds']:.1f}x, memory {o['peak_mb'] / b['peak_mb']:.2f} of baseline")
-    o, b = run("dbscan_ours", a.demo, a.points), run("dbscan_base", a.demo, a.points)
-    print(f"dbscan {a.points}: gridgeo {o}\ndbscan {a.points}: baseline {b}")
-    if "seconds" in o and "seconds" in b:
+    o, b, r = (run(m, a.demo, a.points) for m in ("dbscan_ours", "dbscan_base", "dbscan_proj"))
+    print(f"dbscan {a.points}: gridgeo {o}\ndbscan {a.points}: baseline haversine {b}\ndbscan {a.points}: sklearn projected {r}")
+    if "seconds" in o and "seconds" in b and "seconds" in r:
         import numpy as np
 
-        lo, lb, core = (np.load(f"/tmp/bench_dbscan_{x}.npy") for x in ("ours", "base", "core"))
-        same_noise = bool(np.array_equal(lo < 0, lb < 0))
-        pairs = set(zip(lo[core], lb[core]))
-        same_core = len(pairs) == len(set(lo[core])) == len(set(lb[core]))
-        print(f"dbscan {a.points}: speed-up {b['seconds'] / o['seconds']:.1f}x, memory {o['peak_mb'] / b['peak_mb']:.2f} "
-              f"of baseline; noise identical: {same_noise}; core partition identical: {same_core}")
+        lo, lr, core = (np.load(f"/tmp/bench_dbscan_{x}.npy") for x in ("ours", "proj", "core"))
+        same_noise = bool(np.array_equal(lo < 0, lr < 0))
+        pairs = set(zip(lo[core], lr[core]))
+        same_core = len(pairs) == len(set(lo[core])) == len(set(lr[core]))
+        print(f"dbscan {a.points}: speed-up {b['seconds'] / o['seconds']:.1f}x over haversine, "
+              f"{r['seconds'] / o['seconds']:.1f}x over sklearn projected; DBSCAN-step memory "
+              f"{o['step_peak_mb'] / b['step_peak_mb']:.2f} of haversine; process peak {o['peak_mb']:.0f} vs {b['peak_mb']:.0f} MB; "
+              f"vs sklearn projected: noise identical {same_noise}, core partition identical {same_core}")
 
 
 if __name__ == "__main__":

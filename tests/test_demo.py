@@ -150,6 +150,13 @@ def test_six_months_and_determinism(small_store):
     # demo runs the later stages into the same folder: the bulletin of every month
     assert sorted(p.name for p in (small_store / "bulletin").glob("2024-06.*")) == [
         "2024-06.docx", "2024-06.html", "2024-06.json", "2024-06.md"]
+    import json
+
+    b = json.loads((small_store / "bulletin" / "2024-06.json").read_text(encoding="utf-8"))
+    hs = b["hotspots"]  # the hotspot stage ran before the bulletin, so its summary is in it
+    clusters = pd.read_csv(small_store / "hotspots" / "2024-06-clusters.csv", encoding="utf-8-sig")
+    assert [r["area"] for r in hs["by_area"]] == ["五华区", "盘龙区", "官渡区", "西山区", "呈贡区", "高新区", "经开区", "度假区"]
+    assert sum(r["clusters"] for r in hs["by_area"]) == len(clusters.dropna(subset=["area"]))
     sizes = {m: len(pd.read_parquet(small_store / "cases" / f"{m}.parquet")) for m in months}
     june = sizes["2024-06"]
     assert june == pytest.approx(213025 * 0.02, rel=0.02)

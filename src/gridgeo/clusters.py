@@ -71,7 +71,9 @@ def cluster_labels(xy: np.ndarray, *, eps_m: float, min_samples: int, method: st
         raise ValueError(f"method must be dbscan or hdbscan, got {method!r}")
     from sklearn.cluster import DBSCAN
 
-    uniq, inv, counts = np.unique(xy, axis=0, return_inverse=True, return_counts=True)
+    pairs = np.ascontiguousarray(xy, dtype="float64").view(np.complex128).ravel()  # (x, y) as one sortable key
+    keys, inv, counts = np.unique(pairs, return_inverse=True, return_counts=True)
+    uniq = np.column_stack([keys.real, keys.imag])
     w = counts.astype("float64") if weights is None else np.bincount(inv.ravel(), weights=weights)
     lab = DBSCAN(eps=eps_m, min_samples=min_samples, algorithm="kd_tree").fit(uniq, sample_weight=w).labels_
     return lab[inv.ravel()].astype(np.int64)

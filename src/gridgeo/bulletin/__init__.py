@@ -36,6 +36,20 @@ def read_scores(path: str | Path) -> dict[str, float]:
     return dict(zip(t[a].str.strip(), vals.astype(float)))
 
 
+def hotspot_summary(folders: list[Path], month: str, areas: list[str]) -> dict[str, Any] | None:
+    """Clusters and significant hot cells per area, from the CSV summaries `gridgeo hotspots` wrote (if any)."""
+    for f in folders:
+        cells, clusters = f / "hotspots" / f"{month}-cells.csv", f / "hotspots" / f"{month}-clusters.csv"
+        if cells.is_file() and clusters.is_file():
+            c = pd.read_csv(cells, encoding="utf-8-sig")
+            k = pd.read_csv(clusters, encoding="utf-8-sig")
+            rows = [{"area": a, "clusters": int((k["area"] == a).sum()),
+                     "hot_cells": int(((c["area"] == a) & (c["gi_bin"] > 0)).sum())} for a in areas]
+            return {"source": str(f / "hotspots" / f"{month}.gpkg"), "by_area": rows,
+                    "clusters": int(len(k)), "hot_cells": int((c["gi_bin"] > 0).sum())}
+    return None
+
+
 def write_bulletin(
     store: str | Path,
     month: str,
@@ -68,7 +82,8 @@ def write_bulletin(
     prev = str(pd.Period(month, "M") - 1)
     previous = read_month(store, prev) if prev in months else None
     b = compute_indicators(cases, month=month, areas=profile.areas, zones=profile.zones, denominator=denominator,
-                           previous=previous, scores=scores)
+                           previous=previous, scores=scores,
+                           hotspots=hotspot_summary([Path(out), Path(store)], month, profile.areas))
     if month not in months:
         b["notes"].append(f"库中没有{month}的案件，所有数字为零。")
     b = json_ready(b)

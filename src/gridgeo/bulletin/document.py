@@ -268,6 +268,10 @@ def build_blocks(b: dict[str, Any], *, city: str, charts: set[str]) -> list[Bloc
     else:
         add(Block("note", "本月没有卫星遥感案件。"))
 
+    add(Block("h3", "（七）专项工作情况"))
+    add(Block("note", "当月的专项事项（如社会事务移交期间积压案件的处置）无法从案件字段识别，需人工补充；"
+              "可在导出中加标记列后按本通报的统计方式计算。"))
+
     add(Block("h2", "三、环比与热点（原通报之外）"))
     mom = b.get("month_on_month")
     if mom:
