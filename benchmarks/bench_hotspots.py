@@ -83,6 +83,15 @@ def baseline(demo: str, which: str) -> dict:
     return {"seconds": time.perf_counter() - t, "cases": len(d), "clusters": n_clusters}
 
 
+def _step_peak(fn) -> float:
+    """Peak MB that numpy and Python allocate during ``fn()``, in a second, untimed run (tracemalloc slows it)."""
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return peak
+
+
 def dbscan_points(demo: str, n: int):
     import numpy as np
 
@@ -99,12 +108,10 @@ def dbscan_ours(demo: str, n: int) -> dict:
 
     lon, lat = dbscan_points(demo, n)
     xy = project(lon, lat, default_profile().metric_crs)
-    tracemalloc.start()
     t = time.perf_counter()
     lab = cluster_labels(xy, eps_m=EPS, min_samples=K)
     sec = time.perf_counter() - t
-    step_mb = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
+    step_mb = _step_peak(lambda: cluster_labels(xy, eps_m=EPS, min_samples=K))
     np.save("/tmp/bench_dbscan_ours.npy", lab)
     return {"seconds": sec, "step_peak_mb": step_mb, "points": len(lon), "clusters": int(lab.max() + 1),
             "noise": int((lab < 0).sum())}
@@ -136,12 +143,14 @@ def dbscan_base(demo: str, n: int) -> dict:
 
     lon, lat = dbscan_points(demo, n)
     rad = np.radians(np.column_stack([lat, lon]))
-    tracemalloc.start()
+
+    def fit():
+        return DBSCAN(eps=EPS / 6371008.8, min_samples=K, metric="haversine", algorithm="ball_tree").fit(rad)
+
     t = time.perf_counter()
-    m = DBSCAN(eps=EPS / 6371008.8, min_samples=K, metric="haversine", algorithm="ball_tree").fit(rad)
+    m = fit()
     sec = time.perf_counter() - t
-    step_mb = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
+    step_mb = _step_peak(fit)
     return {"seconds": sec, "step_peak_mb": step_mb, "points": len(lon), "clusters": int(m.labels_.max() + 1),
             "noise": int((m.labels_ < 0).sum())}
 

@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgeo._points import distinct
+
 __all__ = ["bin_cases", "cell_polygons", "cells_of", "study_cells"]
 
 RESOLUTIONS = range(7, 11)
@@ -28,10 +30,9 @@ def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int = 9) -> np.ndarra
     ok = np.isfinite(lon) & np.isfinite(lat)
     out = np.full(len(lon), None, dtype=object)
     if ok.any():
-        pairs = np.column_stack([lat[ok], lon[ok]])
-        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
-        ids = np.array([h3.latlng_to_cell(float(a), float(o), resolution) for a, o in uniq], dtype=object)
-        out[ok] = ids[inv.ravel()]
+        uniq, inv, _ = distinct(lon[ok], lat[ok])
+        ids = np.array([h3.latlng_to_cell(float(a), float(o), resolution) for o, a in uniq], dtype=object)
+        out[ok] = ids[inv]
     return out
 
 

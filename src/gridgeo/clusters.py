@@ -20,6 +20,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from gridgeo._points import distinct
+
 __all__ = ["ClusterParams", "cluster_cases", "cluster_labels", "load_params"]
 
 DEFAULT_EPS_M = 50.0
@@ -71,12 +73,10 @@ def cluster_labels(xy: np.ndarray, *, eps_m: float, min_samples: int, method: st
         raise ValueError(f"method must be dbscan or hdbscan, got {method!r}")
     from sklearn.cluster import DBSCAN
 
-    pairs = np.ascontiguousarray(xy, dtype="float64").view(np.complex128).ravel()  # (x, y) as one sortable key
-    keys, inv, counts = np.unique(pairs, return_inverse=True, return_counts=True)
-    uniq = np.column_stack([keys.real, keys.imag])
-    w = counts.astype("float64") if weights is None else np.bincount(inv.ravel(), weights=weights)
+    uniq, inv, counts = distinct(xy[:, 0], xy[:, 1])
+    w = counts.astype("float64") if weights is None else np.bincount(inv, weights=weights)
     lab = DBSCAN(eps=eps_m, min_samples=min_samples, algorithm="kd_tree").fit(uniq, sample_weight=w).labels_
-    return lab[inv.ravel()].astype(np.int64)
+    return lab[inv].astype(np.int64)
 
 
 def _hull(points: np.ndarray) -> shapely.Geometry:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridgeo._points import distinct
 from gridgeo.boundaries import Boundaries
 
 __all__ = ["GeocodeReport", "Gazetteer", "geocode"]
@@ -119,8 +120,7 @@ def geocode(cases: pd.DataFrame, b: Boundaries, *, area_aliases: dict[str, str] 
     lat = out["lat"].to_numpy(dtype="float64") if "lat" in out else np.full(n, np.nan)
     located = np.isfinite(lon) & np.isfinite(lat)
     # point-in-polygon once per distinct location (cases repeat at the same shop fronts)
-    uniq, back = np.unique(np.column_stack([lon[located], lat[located]]), axis=0, return_inverse=True)
-    back = back.ravel()
+    uniq, back, _ = distinct(lon[located], lat[located])
     case_rows = np.flatnonzero(located)
     idx = np.arange(len(uniq))
     u_method = np.full(len(uniq), "none", dtype=object)
