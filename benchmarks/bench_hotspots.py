@@ -45,6 +45,8 @@ def ours(demo: str, which: str) -> dict:
     from gridgeo.geocode import geocode
     from gridgeo.profile import default_profile
 
+    import sklearn.cluster  # noqa: F401  (imported before timing, as the baseline's is)
+
     p = default_profile()
     b = load_boundaries(p)
     d = load(demo, which).drop(columns=["area", "district", "street", "community", "grid_code"])

@@ -273,3 +273,13 @@ def test_planted_concentrations_of_yiliu_are_clusters_and_hot_cells(june, kb, pr
     assert min(hot) >= 2, hot  # FDR-significant at 95 % or more
     sig = cells[cells["gi_bin"] > 0]
     assert (sig["area"] == "官渡区").any()
+
+
+def test_hdbscan_option_separates_two_blobs():
+    rng = np.random.default_rng(4)
+    xy = np.vstack([rng.normal(0, 10, (200, 2)), rng.normal(500, 10, (200, 2)), rng.uniform(-300, 800, (20, 2))])
+    lab = cluster_labels(xy, eps_m=30, min_samples=15, method="hdbscan")
+    assert len(set(lab[:200]) - {-1}) == 1 and len(set(lab[200:400]) - {-1}) == 1
+    assert set(lab[:200]) != set(lab[200:400])
+    with pytest.raises(ValueError, match="dbscan or hdbscan"):
+        cluster_labels(xy, eps_m=30, min_samples=15, method="optics")

@@ -27,31 +27,34 @@ def _progress(total: int, desc: str, unit: str):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from gridgeo.bulletin import write_bulletin
     from gridgeo.demo import run_demo
-    from gridgeo.profile import load_profile
+    from gridgeo.hotspots import write_hotspots
+    from gridgeo.profile import default_profile, load_profile
 
-    profile = load_profile(args.profile) if args.profile else None
     if args.scale <= 0 or args.scale > 1:
         raise GridgeoError(f"--scale must be in (0, 1], got {args.scale}")
-    from gridgeo.profile import default_profile
-
-    months = list((profile or default_profile()).demo["months"])
-    update, close = _progress(len(months), "生成演示数据", "月")
+    profile = load_profile(args.profile) if args.profile else default_profile()
+    months = list(profile.demo["months"])
     t0 = time.perf_counter()
+    update, close = _progress(len(months), "生成演示数据", "月")
     try:
         written = run_demo(args.out, seed=args.seed, scale=args.scale, profile=profile, progress=update)
     finally:
         close()
     for m, n in written.items():
         print(f"写入 {Path(args.out) / 'cases' / (m + '.parquet')}：{n:,} 件案件")
-    from gridgeo.bulletin import write_bulletin
-
-    for m in written:
-        run_hotspots(args.out, m, args.out, profile=profile)
-        print(f"写入 {Path(args.out) / 'hotspots' / m}.gpkg")
-        write_bulletin(args.out, m, args.out, profile=profile)
-        print(f"写入 {Path(args.out) / 'bulletin' / m}.{{json,md,html,docx}}")
-    print(f"演示数据完成：{len(written)} 个月，共 {sum(written.values()):,} 件，用时 {time.perf_counter() - t0:.1f} 秒")
+    update, close = _progress(len(written), "热点分析与通报", "月")
+    try:
+        for m in written:
+            write_hotspots(args.out, m, args.out, profile=profile)
+            print(f"写入 {Path(args.out) / 'hotspots' / m}.gpkg")
+            write_bulletin(args.out, m, args.out, profile=profile)
+            print(f"写入 {Path(args.out) / 'bulletin' / m}.{{json,md,html,docx}}")
+            update()
+    finally:
+        close()
+    print(f"演示完成：{len(written)} 个月，共 {sum(written.values()):,} 件，用时 {time.perf_counter() - t0:.1f} 秒")
     return 0
 
 
@@ -98,39 +101,14 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_hotspots(store: str, month: str, out: str, *, profile=None, **opts) -> dict:
-    """Compute and write the hotspot layers of one month (GeoPackage + CSV summaries); return the layers."""
-    import pandas as pd
-
-    from gridgeo.boundaries import load_boundaries
-    from gridgeo.errors import InputError
-    from gridgeo.hotspots import hotspot_layers
-    from gridgeo.io import read_store, store_months, write_csv, write_layers
-    from gridgeo.profile import default_profile
-
-    profile = profile or default_profile()
-    months = [m for m in store_months(store) if m <= month]
-    if month not in months:
-        raise InputError(f"{store}: no cases for {month}; the store has {', '.join(store_months(store)) or 'no months'}")
-    cases = pd.DataFrame(read_store(store, months[-6:]).drop(columns="geometry"))
-    layers = hotspot_layers(cases, month=month, boundaries=load_boundaries(profile), profile=profile, **opts)
-    base = Path(out) / "hotspots"
-    gpkg = {k: layers[k] for k in ("cells", "clusters", "case_clusters", "emerging")}
-    write_layers(gpkg, base / f"{month}.gpkg")
-    cells = layers["cells"]
-    write_csv(pd.DataFrame(cells.drop(columns="geometry")), base / f"{month}-cells.csv")
-    write_csv(pd.DataFrame(layers["clusters"].drop(columns="geometry")), base / f"{month}-clusters.csv")
-    write_csv(pd.DataFrame(layers["emerging"].drop(columns="geometry")), base / f"{month}-emerging.csv")
-    return layers
-
-
 def cmd_hotspots(args: argparse.Namespace) -> int:
+    from gridgeo.hotspots import write_hotspots
     from gridgeo.profile import load_profile
 
     profile = load_profile(args.profile) if args.profile else None
     if args.resolution not in range(7, 11):
         raise GridgeoError(f"--resolution must be 7 to 10, got {args.resolution}")
-    layers = run_hotspots(args.store, args.month, args.out, profile=profile, area=args.area, minor=args.minor,
+    layers = write_hotspots(args.store, args.month, args.out, profile=profile, area=args.area, minor=args.minor,
                           resolution=args.resolution, eps_m=args.eps, min_samples=args.min_samples, method=args.method)
     cells = layers["cells"]
     rep = layers["geocode"]

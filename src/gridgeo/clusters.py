@@ -68,7 +68,8 @@ def cluster_labels(xy: np.ndarray, *, eps_m: float, min_samples: int, method: st
 
         if n < max(2, min_samples):
             return np.full(n, -1, dtype=np.int64)
-        return HDBSCAN(min_cluster_size=max(2, min_samples), min_samples=min_samples).fit_predict(xy).astype(np.int64)
+        kw = {"copy": True} if "copy" in HDBSCAN().get_params() else {}
+        return HDBSCAN(min_cluster_size=max(2, min_samples), min_samples=min_samples, **kw).fit_predict(xy).astype(np.int64)
     if method != "dbscan":
         raise ValueError(f"method must be dbscan or hdbscan, got {method!r}")
     from sklearn.cluster import DBSCAN

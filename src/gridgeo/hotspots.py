@@ -10,14 +10,28 @@ p-values are two-sided normal; significance is decided after the Benjamini–Hoc
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse, stats
 
-__all__ = ["EMERGING_CATEGORIES", "emerging_hotspots", "fdr_bins", "gi_star", "kring_weights", "mann_kendall"]
+from gridgeo.bins import bin_cases, cell_polygons, cells_of
+from gridgeo.boundaries import load_boundaries
+from gridgeo.clusters import cluster_cases, load_params
+from gridgeo.errors import InputError
+from gridgeo.geocode import geocode
+from gridgeo.io import read_store, store_months, write_csv, write_layers
+from gridgeo.profile import default_profile
 
-LEVELS = ((0.01, 3), (0.05, 2), (0.10, 1))  # confidence 99 / 95 / 90 % → bin ±3 / ±2 / ±1
+__all__ = ["EMERGING_CATEGORIES", "emerging_hotspots", "fdr_bins", "gi_star", "hotspot_layers", "kring_weights",
+           "mann_kendall", "write_hotspots"]
+
+LEVELS = ((0.01, 3), (0.05, 2), (0.10, 1))
+MAX_MONTHS = 12  # emerging hotspots look back over at most this many months of the store  # confidence 99 / 95 / 90 % → bin ±3 / ±2 / ±1
 
 
 def kring_weights(cells: list[str], k: int = 1) -> sparse.csr_matrix:
@@ -200,16 +214,7 @@ def hotspot_layers(cases: pd.DataFrame, *, month: str, boundaries, profile, area
     Cases are geocoded first; the study area is the profile's unit-grid coverage (of ``area`` if
     given): every H3 cell holding a unit-grid cell's centre.
     """
-    import geopandas as gpd
-    import shapely
-
-    from gridgeo.bins import bin_cases, cell_polygons, cells_of
-    from gridgeo.clusters import cluster_cases, load_params
-    from gridgeo.geocode import geocode
-
     if area is not None and area not in profile.areas:
-        from gridgeo.errors import InputError
-
         raise InputError(f"unknown area {area!r}; the areas of {profile.name} are {', '.join(profile.areas)}")
     geo, report = geocode(cases, boundaries, area_aliases=profile.area_aliases)
     if area:
@@ -253,3 +258,24 @@ def hotspot_layers(cases: pd.DataFrame, *, month: str, boundaries, profile, area
     em_g = gpd.GeoDataFrame(em, geometry=cell_polygons(em["h3"]), crs="EPSG:4326")
     return {"cells": cells_g, "clusters": clusters, "case_clusters": links_g, "emerging": em_g,
             "geocode": report, "months": months}
+
+
+def write_hotspots(store: str, month: str, out: str, *, profile=None, **opts) -> dict:
+    """Compute and write the hotspot layers of one month (GeoPackage + CSV summaries); return the layers.
+
+    Emerging hotspots see the store's months up to ``month`` (at most :data:`MAX_MONTHS`).
+    """
+    profile = profile or default_profile()
+    months = [m for m in store_months(store) if m <= month]
+    if month not in months:
+        raise InputError(f"{store}: no cases for {month}; the store has {', '.join(store_months(store)) or 'no months'}")
+    cases = pd.DataFrame(read_store(store, months[-MAX_MONTHS:]).drop(columns="geometry"))
+    layers = hotspot_layers(cases, month=month, boundaries=load_boundaries(profile), profile=profile, **opts)
+    base = Path(out) / "hotspots"
+    gpkg = {k: layers[k] for k in ("cells", "clusters", "case_clusters", "emerging")}
+    write_layers(gpkg, base / f"{month}.gpkg")
+    cells = layers["cells"]
+    write_csv(pd.DataFrame(cells.drop(columns="geometry")), base / f"{month}-cells.csv")
+    write_csv(pd.DataFrame(layers["clusters"].drop(columns="geometry")), base / f"{month}-clusters.csv")
+    write_csv(pd.DataFrame(layers["emerging"].drop(columns="geometry")), base / f"{month}-emerging.csv")
+    return layers
