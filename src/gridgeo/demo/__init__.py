@@ -77,7 +77,8 @@ def generate_month(ctx: DemoContext, plan: MonthPlan) -> pd.DataFrame:
                   & (df["minor"].map(limits["time_limit"]) >= 10)).to_numpy()
     df = assign_closure(df, plan, long_limit=long_limit, rng=rng)
     df = assign_times(df, month=plan.month, limits=limits, calendar=ctx.calendar,
-                      dispatch_limit_min=float(ctx.profile.calendar.get("dispatch_limit_working_minutes", 30)), rng=rng)
+                      dispatch_limit_min=float(ctx.profile.calendar.get("dispatch_limit_working_minutes", 30)), rng=rng,
+                      dispatch_on_time=plan.dispatch_on_time)
     # the late flag promised closure after the deadline; on-time cases close by it
     loc = place_cases(df, ctx.sites, hotspots=plan.hotspots, boost=plan.hotspot_boost, seed=ctx.seed, rng=rng)
     tr = Transformer.from_crs(ctx.profile.metric_crs, "EPSG:4326", always_xy=True)

@@ -41,6 +41,7 @@ class MonthPlan:
     hotspot_boost: dict[str, float] = field(default_factory=dict)
     targets: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    dispatch_on_time: dict[str, float] = field(default_factory=dict)
 
 
 def load_calibration(path: Path) -> dict[str, Any]:
@@ -170,7 +171,7 @@ def plan_month(cal: dict[str, Any], month: str, *, scale: float = 1.0, seed: int
                          d["unclosed"], d["late"], d["streets"]["counts"], d["streets"]["min_closure_others"],
                          {g: {m: tuple(v) for m, v in c.items()} for g, c in d["classes"].items() if isinstance(c, dict)},
                          d["classes"].get("hotline_kind") or None, d["key_propensity"], d["grid_worker"],
-                         d["hotspots"], boost, cal["targets"], base_seed)
+                         d["hotspots"], boost, cal["targets"], base_seed, d.get("dispatch_on_time", {}))
     noise = (lambda: 1.0) if is_cal else (lambda: float(rng.uniform(0.96, 1.04)))
     sba = {a: {s: int(round(n * factor * noise())) for s, n in row.items()} for a, row in d["source_by_area"].items()}
     exc = copy.deepcopy(d.get("platform_exceptions", {}))
@@ -202,7 +203,7 @@ def plan_month(cal: dict[str, Any], month: str, *, scale: float = 1.0, seed: int
     streets = {s: int(round(n * factor)) for s, n in d["streets"]["counts"].items()}
     return MonthPlan(month, False, sba, exc, unclosed, late, streets, d["streets"]["min_closure_others"],
                      classes, d["classes"].get("hotline_kind") or None, d["key_propensity"], gw, d["hotspots"],
-                     boost, {}, base_seed)
+                     boost, {}, base_seed, d.get("dispatch_on_time", {}))
 
 
 def _months_between(a: str, b: str) -> int:

@@ -16,7 +16,8 @@ def snapshot_of(month: str) -> np.datetime64:
 
 
 def assign_times(df: pd.DataFrame, *, month: str, limits: pd.DataFrame, calendar: WorkCalendar,
-                 dispatch_limit_min: float, rng: np.random.Generator) -> pd.DataFrame:
+                 dispatch_limit_min: float, rng: np.random.Generator,
+                 dispatch_on_time: dict[str, float] | None = None) -> pd.DataFrame:
     """Add reported/registered/dispatched/deadline/dispatch_deadline/closed times and status.
 
     Registration falls on working days in office hours for inspectors (hotline and technology
@@ -44,8 +45,13 @@ def assign_times(df: pd.DataFrame, *, month: str, limits: pd.DataFrame, calendar
     minute = np.where(office, rng.uniform(9 * 60, 17.9 * 60, n), rng.uniform(0, 24 * 60 - 30, n))
     lunch = office & (minute > 12 * 60) & (minute < 14 * 60)
     minute[lunch] += 120
-    disp_delay = rng.exponential(12.0, n)
-    slow = rng.random(n) < 0.05
+    # dispatch within the limit, except a share of cases: on the district platform as the plan says per area
+    disp_delay = rng.uniform(1.0, 0.9 * dispatch_limit_min, n)
+    p_slow = np.full(n, 0.05)
+    district = (df["platform"] == "区级").to_numpy()
+    rate = df["area"].map(dispatch_on_time or {}).to_numpy(dtype="float64")
+    p_slow = np.where(district & np.isfinite(rate), 1.0 - np.nan_to_num(rate), p_slow)
+    slow = rng.random(n) < p_slow
     disp_delay[slow] += dispatch_limit_min * rng.uniform(1.1, 4.0, slow.sum())
 
     def chain(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
