@@ -184,3 +184,20 @@ def test_demo_cli_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["demo"])
     assert e.value.code == 2
+
+
+def test_contradictory_calibration_is_refused_with_every_problem(profile, tmp_path):
+    import tomllib
+
+    from gridgeo.demo.plan import check_calibration
+    from gridgeo.errors import CalibrationError
+
+    path = profile.resolve(profile.demo["calibration"])
+    cal = tomllib.loads(path.read_text(encoding="utf-8"))
+    check_calibration(cal, "ok", profile.sources.platform_of())  # the shipped design adds up
+    cal["design"]["source_by_area"]["五华区"]["市级监督员"] += 1
+    cal["design"]["unclosed"]["西山区"][0] -= 2
+    with pytest.raises(CalibrationError, match=r"source_by_area\[五华区\] sums to 45911, target 45910") as e:
+        check_calibration(cal, "bad", profile.sources.platform_of())
+    assert "design.unclosed[西山区] gives 37981 closed, target 37979" in str(e.value)
+    assert "extremes" in str(e.value)  # 13371 is no longer the bulletin's maximum

@@ -46,7 +46,7 @@ class DemoContext:
     def create(cls, profile: Profile | None = None, *, seed: int | None = None) -> DemoContext:
         profile = profile or default_profile()
         b = load_boundaries(profile)
-        cal = load_calibration(profile.resolve(profile.demo["calibration"]))
+        cal = load_calibration(profile.resolve(profile.demo["calibration"]), profile.sources.platform_of())
         seed = cal["design"].get("seed", 0) if seed is None else seed
         return cls(profile, b, cal, WorkCalendar.from_profile(profile.calendar),
                    SiteIndex.build(b.grids, profile.metric_crs, seed), seed)
@@ -79,7 +79,6 @@ def generate_month(ctx: DemoContext, plan: MonthPlan) -> pd.DataFrame:
     df = assign_times(df, month=plan.month, limits=limits, calendar=ctx.calendar,
                       dispatch_limit_min=float(ctx.profile.calendar.get("dispatch_limit_working_minutes", 30)), rng=rng,
                       dispatch_on_time=plan.dispatch_on_time)
-    # the late flag promised closure after the deadline; on-time cases close by it
     loc = place_cases(df, ctx.sites, hotspots=plan.hotspots, boost=plan.hotspot_boost, seed=ctx.seed, rng=rng)
     tr = Transformer.from_crs(ctx.profile.metric_crs, "EPSG:4326", always_xy=True)
     lon, lat = tr.transform(loc["x"].to_numpy(), loc["y"].to_numpy())

@@ -44,10 +44,13 @@ class MonthPlan:
     dispatch_on_time: dict[str, float] = field(default_factory=dict)
 
 
-def load_calibration(path: Path) -> dict[str, Any]:
-    """Read a calibration TOML and check that its design adds up to its targets."""
+def load_calibration(path: Path, platform_of: dict[str, str]) -> dict[str, Any]:
+    """Read a calibration TOML and check that its design adds up to its targets.
+
+    ``platform_of`` maps each source to the platform that registers it (the profile's source table).
+    """
     cal = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    check_calibration(cal, str(path))
+    check_calibration(cal, str(path), platform_of)
     return cal
 
 
@@ -61,7 +64,7 @@ def rate_window(n: int, rate: float, decimals: int = 4) -> tuple[int, int]:
     return min(ks), max(ks)
 
 
-def check_calibration(cal: dict[str, Any], where: str) -> None:
+def check_calibration(cal: dict[str, Any], where: str, platform_of: dict[str, str]) -> None:
     """Every design total must equal its target; collect all contradictions into one error."""
     t, d = cal["targets"], cal["design"]
     problems: list[str] = []
@@ -105,7 +108,7 @@ def check_calibration(cal: dict[str, Any], where: str) -> None:
         problems.append(f"design.classes flag {key} key cases, target {t['key']['registered']}")
     for plat_i, plat in enumerate(PLATFORMS):
         reg, clo, ont = t["by_platform"][plat]
-        n = sum(_platform_count(d, a, plat) for a in sba)
+        n = sum(_platform_count(d, a, plat, platform_of) for a in sba)
         u = sum(v[plat_i] for v in d["unclosed"].values())
         late = sum(v[plat_i] for v in d["late"].values())
         if (n, n - u, n - u - late) != (reg, clo, ont):
@@ -122,10 +125,7 @@ def check_calibration(cal: dict[str, Any], where: str) -> None:
         raise CalibrationError(f"{where}: the design contradicts the targets: " + "; ".join(problems))
 
 
-def _platform_count(d: dict[str, Any], area: str, platform: str) -> int:
-    from gridgeo.profile import default_profile
-
-    default = default_profile().sources.platform_of()
+def _platform_count(d: dict[str, Any], area: str, platform: str, default: dict[str, str]) -> int:
     n = 0
     for src, k in d["source_by_area"][area].items():
         moved = d.get("platform_exceptions", {}).get(src, {})
