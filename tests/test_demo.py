@@ -147,7 +147,8 @@ def test_six_months_and_determinism(small_store):
 
     months = sorted(p.stem for p in (small_store / "cases").glob("*.parquet"))
     assert months == [f"2024-0{m}" for m in range(1, 7)]
-    # demo runs the later stages into the same folder: the bulletin of every month
+    # demo runs the later stages into the same folder: maps and the bulletin of every month
+    assert len(list((small_store / "maps").glob("2024-0*/city.html"))) == 6 and (small_store / "maps" / "index.html").exists()
     assert sorted(p.name for p in (small_store / "bulletin").glob("2024-06.*")) == [
         "2024-06.docx", "2024-06.html", "2024-06.json", "2024-06.md"]
     import json

@@ -30,6 +30,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from gridgeo.bulletin import write_bulletin
     from gridgeo.demo import run_demo
     from gridgeo.hotspots import write_hotspots
+    from gridgeo.maps import write_maps
     from gridgeo.profile import default_profile, load_profile
 
     if args.scale <= 0 or args.scale > 1:
@@ -44,11 +45,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         close()
     for m, n in written.items():
         print(f"写入 {Path(args.out) / 'cases' / (m + '.parquet')}：{n:,} 件案件")
-    update, close = _progress(len(written), "热点分析与通报", "月")
+    update, close = _progress(len(written), "热点分析、地图与通报", "月")
     try:
         for m in written:
             write_hotspots(args.out, m, args.out, profile=profile)
             print(f"写入 {Path(args.out) / 'hotspots' / m}.gpkg")
+            write_maps(args.out, m, args.out, profile=profile)
+            print(f"写入 {Path(args.out) / 'maps' / m}/（{len(profile.areas)} 个区属与 city.html）")
             write_bulletin(args.out, m, args.out, profile=profile)
             print(f"写入 {Path(args.out) / 'bulletin' / m}.{{json,md,html,docx}}")
             update()
@@ -83,6 +86,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"  写入 {Path(args.out) / 'cases' / (m + '.parquet')}")
     for f in report.reject_files:
         print(f"  拒收清单 {f}")
+    return 0
+
+
+def cmd_maps(args: argparse.Namespace) -> int:
+    from gridgeo.maps import write_maps
+    from gridgeo.profile import load_profile
+
+    profile = load_profile(args.profile) if args.profile else None
+    entries = write_maps(args.store, args.month, args.out, profile=profile, area=args.area, basemap=args.basemap,
+                         tianditu_key=args.tianditu_key, offline_assets=args.offline_assets)
+    for e in entries:
+        print(f"写入 {Path(args.out) / 'maps' / e['file']}：{e['area']} {e['cases']:,} 件")
+    print(f"写入 {Path(args.out) / 'maps' / 'index.html'}")
     return 0
 
 
@@ -175,6 +191,16 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--min-samples", type=int, help="DBSCAN min_samples in cases (default: per class)")
     h.add_argument("--method", choices=["dbscan", "hdbscan"], default="dbscan")
     h.set_defaults(func=cmd_hotspots)
+
+    mp = _store_command(sub, "maps", "interactive maps per management area and month (folium HTML)",
+                        "OUT/maps/<month>/<area>.html, city.html and OUT/maps/index.html")
+    mp.add_argument("--area", help="one management area only, e.g. 官渡区")
+    mp.add_argument("--basemap", choices=["amap", "osm", "tianditu", "none"], default="amap",
+                    help="tiles: amap (GCJ-02, layers shifted), osm, tianditu (needs --tianditu-key), none (offline)")
+    mp.add_argument("--tianditu-key", help="天地图 key for --basemap tianditu")
+    mp.add_argument("--offline-assets", action="store_true",
+                    help="copy Leaflet's JS/CSS beside the maps and use them instead of a CDN (intranet use)")
+    mp.set_defaults(func=cmd_maps)
 
     b = _store_command(sub, "bulletin", "write the monthly bulletin (通报) as JSON, Markdown, HTML and Word",
                        "OUT/bulletin/<month>.<format>")
