@@ -149,8 +149,8 @@ def area_map(*, title: str, cells: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame,
     crs = bm.crs
     shape = area_shape.union_all()
     cx, cy = _shift_xy(np.array([shape.centroid.x]), np.array([shape.centroid.y]), crs)
-    m = folium.Map(location=[float(cy[0]), float(cx[0])], zoom_start=12, tiles=None, control_scale=True,
-                   prefer_canvas=True)
+    m = folium.Map(location=[float(cy[0]), float(cx[0])], zoom_start=12, tiles=None, control_scale=True)
+    m.options["maxZoom"] = 19  # marker clusters need it, and with no tile layer Leaflet has none
     m.default_js = [("leaflet", CDN["leaflet.js"])]
     m.default_css = [("leaflet_css", CDN["leaflet.css"])]
     if bm.tiles:
@@ -246,17 +246,17 @@ def area_map(*, title: str, cells: gpd.GeoDataFrame, clusters: gpd.GeoDataFrame,
     # boundaries
     fg = folium.FeatureGroup(name="区界", show=True)
     folium.GeoJson(_geojson(area_shape, crs, ["name"], tolerance=0.0002),
-                   style_function=lambda f: {"color": "#000", "weight": 2.5, "fillOpacity": 0}).add_to(fg)
+                   style_function=lambda f: {"color": "#000", "weight": 2.5, "fill": False}).add_to(fg)
     fg.add_to(m)
     fg = folium.FeatureGroup(name="街道界", show=True)
     folium.GeoJson(_geojson(streets, crs, ["name"], tolerance=0.0001),
-                   style_function=lambda f: {"color": "#444", "weight": 1, "dashArray": "4 3", "fillOpacity": 0},
+                   style_function=lambda f: {"color": "#444", "weight": 1, "dashArray": "4 3", "fill": False},
                    tooltip=folium.GeoJsonTooltip(["name"], aliases=["街道"])).add_to(fg)
     fg.add_to(m)
     if grids is not None and len(grids):
         fg = folium.FeatureGroup(name="单元网格（放大查看）", show=False)
         folium.GeoJson(_geojson(grids, crs, ["code"]),
-                       style_function=lambda f: {"color": "#2c7fb8", "weight": 0.4, "fillOpacity": 0},
+                       style_function=lambda f: {"color": "#2c7fb8", "weight": 0.4, "fill": False},
                        tooltip=folium.GeoJsonTooltip(["code"], aliases=["网格编码"])).add_to(fg)
         fg.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
