@@ -9,7 +9,7 @@ import shapely
 
 from gridgeo._points import distinct
 
-__all__ = ["bin_cases", "cell_polygons", "cells_of", "study_cells"]
+__all__ = ["bin_cases", "cell_polygons", "cells_of"]
 
 RESOLUTIONS = range(7, 11)
 
@@ -60,17 +60,3 @@ def cell_polygons(ids) -> list[shapely.Polygon]:
         ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(c)]
         out.append(shapely.Polygon(ring))
     return out
-
-
-def study_cells(area: shapely.Geometry, resolution: int = 9) -> list[str]:
-    """Every H3 cell whose centre lies in ``area`` (WGS-84), sorted: the study area of Gi*."""
-    _check(resolution)
-    polys = getattr(area, "geoms", [area])
-    cells: set[str] = set()
-    for p in polys:
-        if p.is_empty:
-            continue
-        shell = [(y, x) for x, y in p.exterior.coords]
-        holes = [[(y, x) for x, y in r.coords] for r in p.interiors]
-        cells.update(h3.h3shape_to_cells(h3.LatLngPoly(shell, *holes), resolution))
-    return sorted(cells)

@@ -162,14 +162,6 @@ class CRSSpec:
     name: str  # wgs84, cgcs2000, gcj02, bd09 or "epsg:NNNN"
     epsg: int | None = None
 
-    @property
-    def projected(self) -> bool:
-        if self.epsg is None:
-            return False
-        from pyproj import CRS
-
-        return CRS.from_epsg(self.epsg).is_projected
-
 
 def parse_crs(text: str) -> CRSSpec:
     """Parse a ``--crs`` value: wgs84, cgcs2000, gcj02, bd09 or an EPSG code (``EPSG:4543``, ``4543``)."""

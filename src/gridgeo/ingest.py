@@ -251,11 +251,6 @@ def normalise_cases(
     return IngestResult(cases.reset_index(drop=True), rej.reset_index(drop=True), mapping, dropped, swapped, outside)
 
 
-def missing_canonical(cases: pd.DataFrame) -> list[str]:
-    """Canonical columns that are entirely null in ``cases`` (what an export did not provide)."""
-    return [c for c in CASE_COLUMNS if c in cases and cases[c].isna().all()]
-
-
 @dataclass
 class IngestReport:
     """What one ``gridgeo ingest`` run read, stored and rejected (by reason), per file and in all."""
