@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 HEADERS = {"case_id": "案件编号", "source": "问题来源", "kind": "问题类型", "major": "大类名称", "minor": "小类名称",

@@ -1,8 +1,6 @@
 """The shipped Kunming layers, and validation of broken layers."""
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import Polygon, box

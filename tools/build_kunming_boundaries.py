@@ -26,7 +26,6 @@ What it does (see boundaries/kunming/README.md for the full provenance):
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import MultiPoint, box
+from shapely.geometry import MultiPoint
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))

@@ -11,7 +11,6 @@ from gridgeo.crs import CRSSpec, to_wgs84_checked
 from gridgeo.errors import InputError
 from gridgeo.profile import Profile
 from gridgeo.schema import (
-    CASE_COLUMNS,
     HEADER_ALIASES,
     PERSONAL_HEADERS,
     TIME_COLUMNS,
