@@ -211,12 +211,19 @@ def hotspot_layers(cases: pd.DataFrame, *, month: str, boundaries, profile, area
     """The layers of ``gridgeo hotspots`` for ``month``: cells (Gi*), clusters, case_clusters, emerging.
 
     ``cases`` holds every month of the store that emerging hotspots should see (up to ``month``).
-    Cases are geocoded first; the study area is the profile's unit-grid coverage (of ``area`` if
-    given): every H3 cell holding a unit-grid cell's centre.
+    The month's cases are geocoded first (the report counts them); the study area is the profile's
+    unit-grid coverage (of ``area`` if given): every H3 cell holding a unit-grid cell's centre.
     """
     if area is not None and area not in profile.areas:
         raise InputError(f"unknown area {area!r}; the areas of {profile.name} are {', '.join(profile.areas)}")
-    geo, report = geocode(cases, boundaries, area_aliases=profile.area_aliases)
+    # geocode the month itself; earlier months feed only the emerging counts (points, class, area),
+    # so they are geocoded only where an area filter needs an area they lack
+    in_month = (cases["registered_at"].dt.strftime("%Y-%m") == month).to_numpy()
+    now, report = geocode(cases[in_month], boundaries, area_aliases=profile.area_aliases)
+    before = cases[~in_month]
+    if area and len(before) and ("area" not in before or before["area"].isna().any()):
+        before, _ = geocode(before, boundaries, area_aliases=profile.area_aliases)
+    geo = pd.concat([before, now]) if len(before) else now
     if area:
         geo = geo[geo["area"] == area]
     if minor:
